@@ -1,0 +1,152 @@
+"""Notebook hygiene: what nbval does not check, checked per notebook.
+
+Each test names the notebook (and the cell) it fails on.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MAX_BYTES = 1_500_000
+# What Colab preinstalls, besides the standard library.
+ALLOWED_IMPORTS = {"torch", "numpy", "matplotlib", "sklearn"}
+# Paths that betray the machine a notebook was run on.
+ABSOLUTE_PATH = re.compile(
+    r"(/home/|/root/|/work/|/tmp/|/Users/|/private/var/|/var/folders/|[A-Z]:\\\\|site-packages)"
+)
+ALLOWED_TAGS = {"hide-cell", "hide-input", "hide-output", "remove-cell", "remove-input"}
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(nb: dict) -> list[tuple[int, dict]]:
+    return [(i, c) for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def toc_files() -> list[str]:
+    """Every `file:` entry of _toc.yml (a flat scan: the toc is simple YAML)."""
+    text = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*(?:-\s*)?(?:file|root):\s*(\S+)\s*$", text, flags=re.M)
+    return [f.removesuffix(".ipynb").removesuffix(".md") for f in files]
+
+
+def python_of(cell_source: str) -> str:
+    """The Python in a cell: IPython magics and shell escapes blanked out.
+
+    A `%%writefile x.py` cell holds a Python script, checked as Python too.
+    """
+    lines = cell_source.splitlines()
+    if lines and lines[0].startswith("%%"):
+        if lines[0].startswith("%%writefile") and lines[0].rstrip().endswith(".py"):
+            return "\n".join(lines[1:])
+        return ""
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+
+
+def ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "no notebooks found in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_format_and_kernel(path: Path) -> None:
+    nb = load(path)
+    assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5), f"{path.name}: want nbformat 4.5"
+    assert nb["metadata"]["kernelspec"]["name"] == "python3", f"{path.name}: kernelspec"
+    for i, cell in enumerate(nb["cells"]):
+        assert cell.get("id"), f"{path.name} cell {i}: no cell id"
+        assert source(cell).strip(), f"{path.name} cell {i}: empty cell"
+        bad = set(cell.get("metadata", {}).get("tags", [])) - ALLOWED_TAGS
+        assert not bad, f"{path.name} cell {i}: unknown tags {sorted(bad)}"
+    assert path.stat().st_size < MAX_BYTES, f"{path.name}: {path.stat().st_size} bytes"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_executed_top_to_bottom(path: Path) -> None:
+    counts = [c.get("execution_count") for _, c in code_cells(load(path))]
+    want = list(range(1, len(counts) + 1))
+    assert counts == want, (
+        f"{path.name}: execution counts {counts} are not 1..N: re-run it in a fresh kernel "
+        f"(jupyter nbconvert --to notebook --execute --inplace {path.name})"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_no_errors_or_machine_paths_in_outputs(path: Path) -> None:
+    for i, cell in code_cells(load(path)):
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", (
+                f"{path.name} cell {i}: stored error {out.get('ename')}: {out.get('evalue')}"
+            )
+            texts = [out.get("text", "")]
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    texts.append(value)
+            text = "".join("".join(t) if isinstance(t, list) else str(t) for t in texts)
+            m = ABSOLUTE_PATH.search(text)
+            assert m is None, f"{path.name} cell {i}: machine path {m.group(0)!r} in output"
+            assert " at 0x" not in text, f"{path.name} cell {i}: a repr with a memory address"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_imports_are_what_colab_has(path: Path) -> None:
+    stdlib = set(sys.stdlib_module_names)
+    for i, cell in code_cells(load(path)):
+        tree = ast.parse(python_of(source(cell)), filename=f"{path.name} cell {i}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name} cell {i}: relative import"
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in stdlib or top in ALLOWED_IMPORTS, (
+                    f"{path.name} cell {i}: imports {name!r}, which Colab does not preinstall"
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_chapter_shape(path: Path) -> None:
+    """One title, a set-up cell that seeds, exercises and a summary."""
+    nb = load(path)
+    md = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    titles = [ln for s in md for ln in s.splitlines() if ln.startswith("# ")]
+    assert len(titles) == 1, f"{path.name}: want one '# ' title, found {titles}"
+    assert md and md[0].startswith("# "), f"{path.name}: the first cell is the title"
+    first_code = source(code_cells(nb)[0][1])
+    assert "torch.manual_seed(" in first_code or "default_rng(" in first_code, (
+        f"{path.name}: the set-up cell (first code cell) must seed"
+    )
+    headings = [ln.strip().lower() for s in md for ln in s.splitlines() if ln.startswith("## ")]
+    assert "## exercises" in headings, f"{path.name}: no '## Exercises' section"
+    assert "## summary" in headings, f"{path.name}: no '## Summary' section"
+
+
+def test_every_notebook_is_in_the_toc_and_every_entry_exists() -> None:
+    entries = toc_files()
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.stem}" in entries, f"{path.name} is missing from _toc.yml"
+    for entry in entries:
+        found = [p for p in (ROOT / f"{entry}.ipynb", ROOT / f"{entry}.md") if p.exists()]
+        assert found, f"_toc.yml names {entry!r}, which does not exist"
