@@ -14,9 +14,9 @@ SHELL  := /bin/bash
 setup: $(STAMP)
 	@bash scripts/ensure_chromium.sh
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	@# Build matplotlib's font cache now: its one-time notice on stderr would
 	@# otherwise appear in the first notebook nbval checks.
 	$(BIN)/python -c "import matplotlib.pyplot"
