@@ -143,6 +143,19 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def only_local(server: str, foreign: list[str]):
+    """A route handler: requests to `server` go through, others are noted and aborted."""
+
+    def route(r) -> None:  # Playwright passes the Route alone to a one-argument handler
+        if r.request.url.startswith(server):
+            r.continue_()
+        else:
+            foreign.append(r.request.url)
+            r.abort()
+
+    return route
+
+
 def test_every_page_in_a_real_browser(html_dir: Path, server: str, browser) -> None:
     problems: list[str] = []
     checked_notebooks = 0
@@ -156,14 +169,7 @@ def test_every_page_in_a_real_browser(html_dir: Path, server: str, browser) -> N
         page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
 
-        def route(r, f=foreign) -> None:
-            if r.request.url.startswith(server):
-                r.continue_()
-            else:
-                f.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
+        page.route("**/*", only_local(server, foreign))
         page.goto(f"{server}/{rel}", wait_until="load")
         if page.evaluate("typeof MathJax !== 'undefined'"):
             page.evaluate("MathJax.startup.promise")
