@@ -177,3 +177,39 @@ def test_nbval_markers_are_exact(path: Path) -> None:
                     f"{path.name} cell {i}: {line.strip()!r} is not a marker nbval reads; "
                     "write the marker alone on its line and the reason on the next"
                 )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_exercises_have_hidden_solutions(path: Path) -> None:
+    """2 to 4 exercises, numbered from 1, each with a solution the site hides.
+
+    A solution is a markdown `<details class="solution">` block, or a code cell
+    tagged `hide-cell` whose first line is `# Solution to exercise N`.
+    """
+    exercises: dict[int, list[str]] = {}
+    current = None
+    in_section = False
+    for cell in load(path)["cells"]:
+        text = source(cell)
+        if cell["cell_type"] == "markdown":
+            for line in text.splitlines():
+                if line.startswith("## "):
+                    in_section = line.strip().lower() == "## exercises"
+                    current = None
+                m = re.match(r"### Exercise (\d+)\s*$", line)
+                if in_section and m:
+                    current = int(m.group(1))
+                    exercises[current] = []
+            if current is not None and '<details class="solution">' in text:
+                exercises[current].append("details")
+        elif current is not None:
+            first = text.splitlines()[0] if text else ""
+            tags = cell.get("metadata", {}).get("tags", [])
+            if first.strip() == f"# Solution to exercise {current}":
+                assert "hide-cell" in tags, f"{path.name}: exercise {current}'s code not hidden"
+                exercises[current].append("code")
+    numbers = sorted(exercises)
+    assert 2 <= len(numbers) <= 4, f"{path.name}: {len(numbers)} exercises, want 2 to 4"
+    assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: numbered {numbers}"
+    for n, solutions in exercises.items():
+        assert solutions, f"{path.name}: exercise {n} has no hidden solution"
