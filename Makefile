@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: setup site test test-1thread lab format clean
+.PHONY: setup site test test-1thread colab-check lab format clean
 
 setup: $(STAMP)
 	@bash scripts/ensure_chromium.sh
@@ -33,6 +33,12 @@ test: setup
 test-1thread: setup
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest notebooks
 
+# Every notebook in a separate environment with only what Colab preinstalls
+# (torch, numpy, matplotlib, scikit-learn), run from an empty folder. Not part of
+# `make test`: it builds a second environment.
+colab-check:
+	$(PYTHON) scripts/colab_check.py .venv-colab
+
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
@@ -41,4 +47,4 @@ format: setup
 	$(BIN)/nbqa "ruff format" notebooks
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache .venv-colab
