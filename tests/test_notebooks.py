@@ -16,8 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MAX_BYTES = 1_500_000
-# What Colab preinstalls, besides the standard library.
-ALLOWED_IMPORTS = {"torch", "numpy", "matplotlib", "sklearn"}
+# What Colab preinstalls, besides the standard library (IPython is the kernel itself).
+ALLOWED_IMPORTS = {"torch", "numpy", "matplotlib", "sklearn", "IPython"}
 # Paths that betray the machine a notebook was run on.
 ABSOLUTE_PATH = re.compile(
     r"(/home/|/root/|/work/|/tmp/|/Users/|/private/var/|/var/folders/|[A-Z]:\\\\|site-packages)"

@@ -163,7 +163,7 @@ def test_every_page_in_a_real_browser(html_dir: Path, server: str, browser) -> N
         rel = path.relative_to(html_dir).as_posix()
         if 'http-equiv="refresh"' in path.read_text(encoding="utf-8").lower():
             continue  # index.html: a redirect to the landing page, which is checked
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1280, "height": 800})  # a small laptop
         errors: list[str] = []
         foreign: list[str] = []
         page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
@@ -189,6 +189,17 @@ def test_every_page_in_a_real_browser(html_dir: Path, server: str, browser) -> N
                 ".map(m => m.textContent.slice(0, 60))"
             )
             problems += [f"{rel}: math not rendered by MathJax: {t!r}" for t in raw_math]
+            math_errors = page.evaluate(
+                "[...document.querySelectorAll('mjx-merror')]"
+                ".map(e => e.getAttribute('data-mjx-error') || e.textContent)"
+            )
+            problems += [f"{rel}: MathJax error: {t!r}" for t in math_errors]
+            too_wide = page.evaluate(
+                "[...document.querySelectorAll('mjx-container[display=\"true\"]')]"
+                ".filter(e => e.scrollWidth > e.clientWidth + 1)"
+                ".map(e => e.textContent.slice(0, 60))"
+            )
+            problems += [f"{rel}: equation wider than the text column: {t!r}" for t in too_wide]
             leftover = page.evaluate(
                 "[...document.querySelectorAll('article p, article li, article td')]"
                 ".map(e => e.innerText).filter(t => /\\$[^$\\s][^$]*\\$/.test(t))"
