@@ -1,6 +1,7 @@
 # The SGD book: one command builds the site, one runs every test.
 #   make site   set up, then build the website into _build/html
 #   make test   set up, then run every test (nbval, site build, browser, hygiene, lint)
+#   make test-portable  the notebooks again under simulated CPUs (CI runs it)
 #   make lab    set up, then open the notebooks in JupyterLab
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: setup site test test-1thread colab-check lab format clean
+.PHONY: setup site test test-1thread test-portable colab-check lab format clean
 
 setup: $(STAMP)
 	@bash scripts/ensure_chromium.sh
@@ -32,6 +33,12 @@ test: setup
 # The notebooks' checked outputs are the same with one CPU thread as with two.
 test-1thread: setup
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest notebooks
+
+# Strict nbval on every notebook again under simulated CPUs (other kernel paths of
+# PyTorch, MKL and oneDNN; one thread): the stored outputs must be what a reader on
+# another machine sees. Configurations and why: scripts/test_portable.py.
+test-portable: setup
+	$(BIN)/python scripts/test_portable.py
 
 # Every notebook in a separate environment with only what Colab preinstalls
 # (torch, numpy, matplotlib, scikit-learn), run from an empty folder. Not part of
