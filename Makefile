@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: setup site test test-1thread test-portable colab-check lab format clean
+.PHONY: setup site test test-1thread test-portable gpu-check colab-check lab format clean
 
 setup: $(STAMP)
 	@bash scripts/ensure_chromium.sh
@@ -39,6 +39,12 @@ test-1thread: setup
 # another machine sees. Configurations and why: scripts/test_portable.py.
 test-portable: setup
 	$(BIN)/python scripts/test_portable.py
+
+# The GPU paths (mixed precision, CUDA timing, NCCL, every chapter on the device),
+# with their assertions; writes gpu-report/report.json and report.md. On a machine
+# without CUDA every GPU step is reported "skipped: no CUDA device".
+gpu-check: setup
+	$(BIN)/python scripts/gpu_check.py --out gpu-report
 
 # Every notebook in a separate environment with only what Colab preinstalls
 # (torch, numpy, matplotlib, scikit-learn), run from an empty folder. Not part of
