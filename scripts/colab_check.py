@@ -21,28 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 COLAB = ["torch", "numpy", "matplotlib", "scikit-learn"]
 RUNNER = ["ipykernel", "nbclient", "nbformat"]
 
-RUN = r"""
-import sys, tempfile, time, nbformat
-from pathlib import Path
-from nbclient import NotebookClient
-failed = 0
-for path in sys.argv[1:]:
-    nb = nbformat.read(path, 4)
-    with tempfile.TemporaryDirectory() as folder:
-        start = time.perf_counter()
-        try:
-            NotebookClient(nb, timeout=600, kernel_name="python3",
-                           resources={"metadata": {"path": folder}}).execute()
-            status = "ok"
-        except Exception as e:  # report every notebook, then fail
-            status, failed = f"FAILED: {type(e).__name__}: {str(e)[-500:]}", failed + 1
-        left = sorted(p.name for p in Path(folder).iterdir())
-        if left:
-            status = "FAILED" if status == "ok" else status
-            status, failed = f"{status}; left files behind: {left}", failed + 1
-        print(f"{Path(path).name}: {status} ({time.perf_counter() - start:.1f} s)", flush=True)
-sys.exit(failed)
-"""
+# The runner is a file of its own, so that ruff checks it like any other code.
+RUNNER_SCRIPT = ROOT / "scripts" / "run_notebooks.py"
 
 
 def pins() -> list[str]:
@@ -65,7 +45,7 @@ def main() -> int:
     subprocess.run(install, check=True, capture_output=True)
     notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
     run_env = {**os.environ, "JUPYTER_PATH": str(kernels)}
-    return subprocess.run([python, "-c", RUN, *notebooks], env=run_env).returncode
+    return subprocess.run([python, RUNNER_SCRIPT, *notebooks], env=run_env).returncode
 
 
 if __name__ == "__main__":
