@@ -1,22 +1,36 @@
 """Time one SGD-with-momentum step four ways and compare with the bandwidth limit.
 
-Chapter 07 of the book ("What a step costs") explains the table this prints:
+Chapter 07 of the book ("What a step costs") explains the table this prints; it is
+the chapter's main experiment, measured the same way:
 
-    python scripts/bench_sgd_step.py --size 10000000 --device cpu --repeats 7
-    python scripts/bench_sgd_step.py --quick
+    python scripts/bench_sgd_step.py                      # CPU, one thread
+    python scripts/bench_sgd_step.py --device cuda --json table.json
+    python scripts/bench_sgd_step.py --quick              # small and fast (tests)
 
-Each method updates the same parameters (split into --tensors tensors of equal
-size) with momentum 0.9. The predicted time is the bytes a method moves divided by
-the memory bandwidth measured with a large in-place add (`x.add_(y)`: read two
-float32 values, write one) on the same device.
+Each method (a hand-written loop, torch.optim.SGD with foreach=False, foreach=True,
+fused=True) updates the same parameters, split into --tensors tensors of equal size,
+with momentum 0.9; the momentum buffers are set up as after a first step, so no
+method times the first step. The methods are timed in interleaved rounds, and the
+bandwidth yardstick (an in-place add `x.add_(y)` on arrays the size of one tensor:
+read two float32 values, write one) runs in the same rounds, so the prediction and
+the measurement see the same machine. The predicted time is the bytes a method
+moves divided by that bandwidth; "of limit" is predicted ÷ measured time.
+
+The defaults (2**26 parameters in 2 tensors: 256 MiB per array) put every array far
+beyond a CPU's last-level cache and a GPU's L2. On a CPU the step runs on --threads
+threads (default 1, as in the chapter). On a GPU each run is timed with CUDA events,
+after writing a 256 MiB buffer that evicts the previous run's data from L2.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
@@ -28,62 +42,62 @@ BYTES_PER_FLOAT = 4
 #   param.add_(buf, -lr)      read theta, b, write    3 words
 # a fused kernel reads theta, g, b once and writes theta, b once: 5 words.
 WORDS = {"loop": 8, "foreach=False": 8, "foreach=True": 8, "fused=True": 5}
+FLUSH_BYTES = 2**28  # 256 MiB, more than any GPU's L2 cache
 
 
-def sync(device: torch.device) -> None:
-    """Wait for queued kernels (GPUs run asynchronously; a CPU needs nothing)."""
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model name where the system tells it."""
     if device.type == "cuda":
-        torch.cuda.synchronize(device)
+        return torch.cuda.get_device_name(device)
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
-def median_time(fn: Callable[[], object], device: torch.device, repeats: int) -> float:
-    """Median wall-clock seconds of `fn()` over `repeats` runs, after one warm-up."""
-    if repeats < 1:
-        raise ValueError(f"Invalid repeats: {repeats}")
-    fn()
-    sync(device)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def make_timer(device: torch.device) -> Callable[[Callable[[], object]], float]:
+    """A function that runs fn() once and returns its duration in seconds."""
+    if device.type != "cuda":
+
+        def cpu_time(fn: Callable[[], object]) -> float:
+            t0 = time.perf_counter()
+            fn()
+            return time.perf_counter() - t0
+
+        return cpu_time
+
+    flush = torch.empty(FLUSH_BYTES, dtype=torch.uint8, device=device)
+
+    def cuda_time(fn: Callable[[], object]) -> float:
+        flush.zero_()  # evict the previous run's data from L2
+        start = torch.cuda.Event(enable_timing=True)
+        end = torch.cuda.Event(enable_timing=True)
+        start.record()
         fn()
-        sync(device)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        end.record()
+        torch.cuda.synchronize(device)
+        return start.elapsed_time(end) / 1e3
 
-
-def bandwidth(size: int, device: torch.device, repeats: int) -> float:
-    """Bytes per second of x.add_(y) on `size` float32 values (2 reads + 1 write each).
-
-    An in-place add has the access pattern of the optimizer's own ops; a copy into a
-    fresh buffer reads less than it seems to on CPUs (write-allocate caches read the
-    destination first).
-    """
-    x = torch.rand(size, device=device)
-    y = torch.rand(size, device=device)
-    t = median_time(lambda: x.add_(y), device, repeats)
-    return 3 * size * BYTES_PER_FLOAT / t
+    return cuda_time
 
 
 def make_steps(
     size: int, tensors: int, device: torch.device, lr: float = 0.01, momentum: float = 0.9
 ) -> dict[str, Callable[[], object]]:
-    """One step function per method, each on its own copy of the same parameters."""
+    """One step function per method, all on the same parameters and buffers."""
     if size % tensors:
         raise ValueError(f"size {size} is not a multiple of tensors {tensors}")
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator(device=device).manual_seed(0)
     n = size // tensors
-    data = [torch.randn(n, generator=gen) for _ in range(tensors)]
-    grads = [torch.randn(n, generator=gen) for _ in range(tensors)]
-
-    def fresh() -> list[torch.nn.Parameter]:
-        params = [torch.nn.Parameter(d.clone().to(device)) for d in data]
-        for p, g in zip(params, grads):
-            p.grad = g.clone().to(device)
-        return params
-
-    steps: dict[str, Callable[[], object]] = {}
-    params = fresh()
-    bufs = [p.grad.clone() for p in params]
+    params = [
+        torch.nn.Parameter(torch.randn(n, generator=gen, device=device)) for _ in range(tensors)
+    ]
+    for p in params:
+        p.grad = torch.randn(n, generator=gen, device=device)
+    bufs = [p.grad.clone() for p in params]  # the buffers after a first step
 
     @torch.no_grad()
     def loop() -> None:
@@ -91,65 +105,94 @@ def make_steps(
             b.mul_(momentum).add_(p.grad)
             p.add_(b, alpha=-lr)
 
-    steps["loop"] = loop
+    steps: dict[str, Callable[[], object]] = {"loop": loop}
     for name, kw in [
         ("foreach=False", {"foreach": False}),
         ("foreach=True", {"foreach": True}),
         ("fused=True", {"fused": True}),
     ]:
-        opt = torch.optim.SGD(fresh(), lr=lr, momentum=momentum, **kw)
-        opt.step()  # the first step creates the momentum buffers; time later ones
+        opt = torch.optim.SGD(params, lr=lr, momentum=momentum, **kw)
+        for p, b in zip(params, bufs):
+            opt.state[p]["momentum_buffer"] = b
         steps[name] = opt.step
     return steps
 
 
-def bench(size: int, tensors: int, device: torch.device, repeats: int) -> tuple[list[dict], float]:
-    """Rows of the table (method, bytes per parameter, measured and predicted time)
-    and the measured bandwidth in bytes per second."""
-    bw = bandwidth(size, device, repeats)
-    rows = []
-    for name, fn in make_steps(size, tensors, device).items():
-        t = median_time(fn, device, repeats)
-        predicted = WORDS[name] * BYTES_PER_FLOAT * size / bw
-        rows.append(
-            {
-                "method": name,
-                "bytes": WORDS[name] * BYTES_PER_FLOAT,
-                "ms": 1e3 * t,
-                "predicted_ms": 1e3 * predicted,
-                "fraction": predicted / t,
-            }
-        )
-    return rows, bw
+def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
+    """The table as a dict: the bandwidth and, per method, seconds (median of the
+    interleaved rounds), bytes per parameter, predicted seconds and fraction."""
+    if repeats < 1:
+        raise ValueError(f"Invalid repeats: {repeats}")
+    steps = make_steps(size, tensors, device)
+    x = torch.rand(size // tensors, device=device)
+    y = torch.rand(size // tensors, device=device)
+    steps["x.add_(y)"] = lambda: x.add_(y)
+    timer = make_timer(device)
+    for fn in steps.values():
+        timer(fn)  # warm-up
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    for _ in range(repeats):
+        for k, fn in steps.items():
+            times[k].append(timer(fn))
+    bandwidth = 3 * BYTES_PER_FLOAT * x.numel() / statistics.median(times.pop("x.add_(y)"))
+    methods = {}
+    for name, ts in times.items():
+        seconds = statistics.median(ts)
+        predicted = WORDS[name] * BYTES_PER_FLOAT * size / bandwidth
+        methods[name] = {
+            "seconds": seconds,
+            "bytes_per_param": WORDS[name] * BYTES_PER_FLOAT,
+            "predicted_seconds": predicted,
+            "fraction": predicted / seconds,
+        }
+    return {
+        "device": str(device),
+        "device_name": device_name(device),
+        "size": size,
+        "tensors": tensors,
+        "repeats": repeats,
+        "threads": torch.get_num_threads() if device.type == "cpu" else None,
+        "bandwidth_bytes_per_s": bandwidth,
+        "methods": methods,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=10_000_000, help="parameters in all")
-    parser.add_argument("--tensors", type=int, default=10, help="tensors they are split into")
+    parser.add_argument("--size", type=int, default=2**26, help="parameters in all")
+    parser.add_argument("--tensors", type=int, default=2, help="tensors they are split into")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs per method")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved timed rounds")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads (torch.set_num_threads)"
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the table as JSON")
     parser.add_argument("--quick", action="store_true", help="small and fast (for tests)")
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.tensors, args.repeats = 200_000, 4, 3
-    if args.size < 1 or args.tensors < 1 or args.repeats < 1:
-        parser.error("--size, --tensors and --repeats must be positive")
+    if min(args.size, args.tensors, args.repeats, args.threads) < 1:
+        parser.error("--size, --tensors, --repeats and --threads must be positive")
     if args.size % args.tensors:
         parser.error(f"--size {args.size} is not a multiple of --tensors {args.tensors}")
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda asked for, but torch.cuda.is_available() is False")
+    torch.set_num_threads(args.threads)
 
-    rows, bw = bench(args.size, args.tensors, device, args.repeats)
-    print(f"device {device}, {args.size} parameters in {args.tensors} tensors, float32")
-    print(f"bandwidth (in-place add): {bw / 1e9:.1f} GB/s, median of {args.repeats}")
+    table = bench(args.size, args.tensors, device, args.repeats)
+    threads = f", {table['threads']} thread(s)" if table["threads"] else ""
+    print(f"device {device} ({table['device_name']}){threads}")
+    print(f"{args.size} parameters in {args.tensors} tensors, float32, median of {args.repeats}")
+    print(f"bandwidth (in-place add, same rounds): {table['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
     print(f"{'method':<14} {'bytes/param':>11} {'ms/step':>9} {'predicted':>9} {'of limit':>8}")
-    for r in rows:
+    for name, r in table["methods"].items():
         print(
-            f"{r['method']:<14} {r['bytes']:>11d} {r['ms']:>9.3f} "
-            f"{r['predicted_ms']:>9.3f} {r['fraction']:>8.0%}"
+            f"{name:<14} {r['bytes_per_param']:>11d} {1e3 * r['seconds']:>9.3f} "
+            f"{1e3 * r['predicted_seconds']:>9.3f} {r['fraction']:>8.0%}"
         )
+    if args.json:
+        args.json.write_text(json.dumps(table, indent=2) + "\n")
 
 
 if __name__ == "__main__":
