@@ -19,7 +19,8 @@ moves divided by that bandwidth; "of limit" is predicted ÷ measured time.
 The defaults (2**26 parameters in 2 tensors: 256 MiB per array) put every array far
 beyond a CPU's last-level cache and a GPU's L2. On a CPU the step runs on --threads
 threads (default 1, as in the chapter). On a GPU each run is timed with CUDA events,
-after writing a 256 MiB buffer that evicts the previous run's data from L2.
+after writing a buffer (256 MiB, or twice the L2 size the GPU reports) that evicts
+the previous run's data from L2.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ BYTES_PER_FLOAT = 4
 #   param.add_(buf, -lr)      read theta, b, write    3 words
 # a fused kernel reads theta, g, b once and writes theta, b once: 5 words.
 WORDS = {"loop": 8, "foreach=False": 8, "foreach=True": 8, "fused=True": 5}
-FLUSH_BYTES = 2**28  # 256 MiB, more than any GPU's L2 cache
+FLUSH_BYTES = 2**28  # 256 MiB, or twice the GPU's L2 cache if that is larger
 
 
 def device_name(device: torch.device) -> str:
@@ -69,7 +70,8 @@ def make_timer(device: torch.device) -> Callable[[Callable[[], object]], float]:
 
         return cpu_time
 
-    flush = torch.empty(FLUSH_BYTES, dtype=torch.uint8, device=device)
+    l2 = torch.cuda.get_device_properties(device).L2_cache_size
+    flush = torch.empty(max(FLUSH_BYTES, 2 * l2), dtype=torch.uint8, device=device)
 
     def cuda_time(fn: Callable[[], object]) -> float:
         flush.zero_()  # evict the previous run's data from L2
