@@ -10,9 +10,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: setup site test test-1thread test-portable gpu-check colab-check lab format clean
+.PHONY: setup venv browser site test test-1thread test-portable gpu-check colab-check lab format clean
 
-setup: $(STAMP)
+# `setup` is what the tests need; `venv` alone is what the site and the notebooks
+# need (no Chromium, no root).
+setup: venv browser
+venv: $(STAMP)
+browser:
 	@bash scripts/ensure_chromium.sh
 
 $(STAMP): requirements.txt constraints.txt
@@ -23,7 +27,7 @@ $(STAMP): requirements.txt constraints.txt
 	$(BIN)/python -c "import matplotlib.pyplot"
 	@touch $(STAMP)
 
-site: setup
+site: venv
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Site built: open _build/html/index.html"
 
@@ -31,19 +35,19 @@ test: setup
 	$(BIN)/python -m pytest
 
 # The notebooks' checked outputs are the same with one CPU thread as with two.
-test-1thread: setup
+test-1thread: venv
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest notebooks
 
 # Strict nbval on every notebook again under simulated CPUs (other kernel paths of
 # PyTorch, MKL and oneDNN; one thread): the stored outputs must be what a reader on
 # another machine sees. Configurations and why: scripts/test_portable.py.
-test-portable: setup
+test-portable: venv
 	$(BIN)/python scripts/test_portable.py
 
 # The GPU paths (mixed precision, CUDA timing, NCCL, every chapter on the device),
 # with their assertions; writes gpu-report/report.json and report.md. On a machine
 # without CUDA every GPU step is reported "skipped: no CUDA device".
-gpu-check: setup
+gpu-check: venv
 	$(BIN)/python scripts/gpu_check.py --out gpu-report
 
 # Every notebook in a separate environment with only what Colab preinstalls
@@ -52,11 +56,12 @@ gpu-check: setup
 colab-check:
 	$(PYTHON) scripts/colab_check.py .venv-colab
 
-lab: setup
+lab: venv
 	$(BIN)/jupyter lab notebooks/
 
-format: setup
-	$(BIN)/ruff format tests scripts
+format: venv
+	$(BIN)/ruff format tests scripts book/_ext
+	$(BIN)/ruff check --fix tests scripts book/_ext
 	$(BIN)/nbqa "ruff format" notebooks
 
 clean:
