@@ -59,15 +59,16 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown configuration(s) {unknown}; choose from {list(CONFIGS)}", file=sys.stderr)
         return 2
-    targets = [a for a in extra if not a.startswith("-")] or ["notebooks"]
-    options = [a for a in extra if a.startswith("-")]
+    # pytest's own arguments pass through unchanged ("-n 0" included); without a
+    # path among them, every notebook is checked.
+    targets = [] if any(os.path.exists(a) for a in extra) else ["notebooks"]
     failed = []
     for name in names:
         settings = {**CONFIGS[name], **ONE_THREAD}
         shown = " ".join(f"{k}={v}" for k, v in settings.items())
         print(f"=== configuration {name}: {shown}", flush=True)
         env = {**os.environ, **settings}
-        cmd = [sys.executable, "-m", "pytest", *targets, *options]
+        cmd = [sys.executable, "-m", "pytest", *targets, *extra]
         if subprocess.call(cmd, env=env) != 0:
             print(f"=== FAILED under configuration {name}: {shown}", flush=True)
             failed.append(name)
