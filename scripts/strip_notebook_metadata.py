@@ -10,6 +10,11 @@ changes on every run and says nothing about the chapter:
 - `metadata.scrolled` of each code cell: whether the output area was scrolled;
 - `metadata.language_info.version` of the notebook: the Python that ran it.
 
+It also adds the one piece of metadata a stored notebook must carry for JupyterLab:
+a solution cell (tagged `hide-cell`, which the site shows collapsed) gets
+`jupyter.source_hidden` and `jupyter.outputs_hidden`, so that JupyterLab opens it
+collapsed too.
+
 Everything else stays: outputs, execution counts, cell ids, tags, `jupyter.*` cell
 metadata (hidden sources), the kernelspec. The script is idempotent and leaves a
 notebook with nothing to strip untouched. Without paths it works on notebooks/.
@@ -37,6 +42,13 @@ def strip(nb: nbformat.NotebookNode) -> list[str]:
             if key in cell.get("metadata", {}):
                 del cell.metadata[key]
                 removed.append(f"cell {i} ({cell.get('id', 'no id')}): metadata.{key}")
+        tags = cell.get("metadata", {}).get("tags", [])
+        hidden = cell.get("metadata", {}).get("jupyter", {})
+        if "hide-cell" in tags and not (
+            hidden.get("source_hidden") and hidden.get("outputs_hidden")
+        ):
+            cell.metadata["jupyter"] = {**hidden, "source_hidden": True, "outputs_hidden": True}
+            removed.append(f"cell {i} ({cell.get('id', 'no id')}): solution open in JupyterLab")
     info = nb.metadata.get("language_info", {})
     if "version" in info:
         del info["version"]
