@@ -319,6 +319,19 @@ def ch08_script(directory: Path) -> Path:
     raise AssertionError("chapter 8 has no %%writefile cell")
 
 
+def flatten(value, prefix: str = "") -> dict[str, torch.Tensor]:
+    """Every tensor in nested dicts and lists, by its path ("params.0.weight")."""
+    if isinstance(value, torch.Tensor):
+        return {prefix: value}
+    if not isinstance(value, dict | list | tuple):
+        return {}
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    out = {}
+    for key, item in items:
+        out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
 @step(
     "chapter 8's script on NCCL",
     "torchrun with one process per GPU takes the NCCL branch and reaches the parameters of "
@@ -338,13 +351,12 @@ def nccl(args) -> dict:
             job = subprocess.run(command, capture_output=True, text=True, timeout=300)
             assert job.returncode == 0, job.stderr[-2000:]
             results[name] = torch.load(out / "rank0.pt", weights_only=True, map_location="cpu")
-    tensors = {
-        k: v
-        for k, v in results["gloo"].items()
-        if isinstance(v, torch.Tensor) and v.is_floating_point()
-    }
+    nccl_run, gloo_run = flatten(results["nccl"]), flatten(results["gloo"])
+    assert results["nccl"].get("backend") == "nccl", results["nccl"].get("backend")
+    tensors = [k for k, v in gloo_run.items() if v.is_floating_point() and k.startswith("params")]
+    assert tensors, f"no parameters in the script's results: {sorted(gloo_run)}"
     for k in tensors:
-        torch.testing.assert_close(results["nccl"][k], tensors[k], rtol=1e-3, atol=1e-4)
+        torch.testing.assert_close(nccl_run[k], gloo_run[k], rtol=1e-3, atol=1e-4)
     return {"processes": nproc, "tensors compared": len(tensors)}
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "gpu_check.py"
@@ -70,3 +71,18 @@ def test_bad_argument_is_refused(tmp_path):
     assert job.returncode == 2
     assert "--notebook-timeout must be positive" in job.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+def test_the_nccl_step_finds_chapter_8s_script(tmp_path):
+    """The NCCL step runs the script the chapter writes: it must be found, compile, and
+    have the NCCL branch; its results are compared through `flatten`."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import gpu_check
+    finally:
+        sys.path.pop(0)
+    source = gpu_check.ch08_script(tmp_path).read_text()
+    compile(source, "ddp_train.py", "exec")
+    assert '"nccl"' in source and "--cpu" in source
+    nested = {"params": {"0.weight": torch.ones(2)}, "steps": 3, "bufs": [torch.zeros(1)]}
+    assert sorted(gpu_check.flatten(nested)) == ["bufs.0", "params.0.weight"]
