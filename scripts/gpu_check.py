@@ -39,6 +39,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NO_CUDA = "skipped: no CUDA device"
+# The three implementations of torch.optim.SGD's step, as the steps below name them.
+IMPLEMENTATIONS = {
+    "foreach=False": {"foreach": False},
+    "foreach=True": {"foreach": True},
+    "fused=True": {"fused": True},
+}
 STEPS: list[tuple[str, str, bool, Callable[[argparse.Namespace], dict]]] = []
 
 
@@ -125,11 +131,7 @@ def amp_training(args) -> dict:
     X = torch.randn(2048, 64, generator=g).to(device)
     y = (X[:, :8].sum(1) > 0).long()
     losses = {}
-    for name, options in {
-        "foreach=False": {"foreach": False},
-        "foreach=True": {"foreach": True},
-        "fused=True": {"fused": True},
-    }.items():
+    for name, options in IMPLEMENTATIONS.items():
         torch.manual_seed(0)
         model = torch.nn.Sequential(
             torch.nn.Linear(64, 256), torch.nn.ReLU(), torch.nn.Linear(256, 2)
@@ -169,11 +171,7 @@ def bitwise_on_device(args) -> dict:
     theta0 = torch.randn(1000, device=device)
     grads = [torch.randn(1000, device=device) for _ in range(5)]
     results = {}
-    for name, options in {
-        "foreach=False": {"foreach": False},
-        "foreach=True": {"foreach": True},
-        "fused=True": {"fused": True},
-    }.items():
+    for name, options in IMPLEMENTATIONS.items():
         p = torch.nn.Parameter(theta0.clone())
         opt = torch.optim.SGD(
             [p], lr=lr, momentum=momentum, dampening=dampening, weight_decay=wd, **options
@@ -241,7 +239,8 @@ def default_implementation(args) -> dict:
 )
 def nesterov_grad(args) -> dict:
     out = {}
-    for name, options in {"foreach=False": {"foreach": False}, "foreach=True": {"foreach": True}}:
+    for name in ("foreach=False", "foreach=True"):
+        options = IMPLEMENTATIONS[name]
         p = torch.nn.Parameter(torch.ones(10, device=cuda()))
         opt = torch.optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True, **options)
         for _ in range(2):
