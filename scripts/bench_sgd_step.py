@@ -1,6 +1,6 @@
 """Time one SGD-with-momentum step four ways and compare with the bandwidth limit.
 
-Chapter 07 of the book ("What a step costs") explains the table this prints; it is
+Chapter 08 of the book ("What a step costs") explains the table this prints; it is
 the chapter's main experiment, measured the same way:
 
     python scripts/bench_sgd_step.py                      # CPU, one thread
@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 
 BYTES_PER_FLOAT = 4
-# Bytes moved per parameter, in float32 words read + written (see chapter 07):
+# Bytes moved per parameter, in float32 words read + written (see chapter 08):
 # the loop and foreach=False/True run three in-place ops
 #   buf.mul_(momentum)        read b, write b         2 words
 #   buf.add_(grad)            read b, g, write b      3 words

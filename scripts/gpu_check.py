@@ -7,8 +7,8 @@ there. This script checks what only a GPU can show: every chapter executed on th
 device (each picks CUDA itself, so every `.to(device)` path runs, with the
 chapters' own assertions), mixed precision (autocast + GradScaler) with each
 implementation of `torch.optim.SGD`, the bitwise claims on the device,
-`scripts/bench_sgd_step.py --device cuda` (chapter 7's CUDA timing), and chapter
-8's training script on its NCCL branch.
+`scripts/bench_sgd_step.py --device cuda` (chapter 8's CUDA timing), and chapter
+9's training script on its NCCL branch.
 
 It writes OUT/report.json (the facts: device, versions, date, each step with its
 claim, status, measurements) and OUT/report.md (a table generated from the JSON;
@@ -96,7 +96,7 @@ def first_step_overflow(device: torch.device, **impl) -> dict:
 @step(
     "fused SGD + GradScaler, first step overflows (CPU)",
     "reports whether the installed torch corrupts momentum buffers when the first step "
-    "is skipped (chapter 6); foreach=True must match foreach=False",
+    "is skipped (chapter 7); foreach=True must match foreach=False",
     needs_cuda=False,
 )
 def amp_bug_cpu(args) -> dict:
@@ -161,7 +161,7 @@ def amp_training(args) -> dict:
 @step(
     "the update rule, bitwise on the device",
     "the book's hand-written update equals SGD(foreach=False) bitwise on CUDA; foreach=True "
-    "and fused=True agree within 1e-6 (chapters 0 and 5)",
+    "and fused=True agree within 1e-6 (chapters 0 and 6)",
     needs_cuda=True,
 )
 def bitwise_on_device(args) -> dict:
@@ -194,7 +194,7 @@ def bitwise_on_device(args) -> dict:
 @step(
     "the implementation a fresh SGD picks on CUDA",
     "a fresh SGD on CUDA tensors runs _multi_tensor_sgd (foreach); one loaded from a "
-    "state_dict without the foreach/fused keys runs _single_tensor_sgd (chapter 5)",
+    "state_dict without the foreach/fused keys runs _single_tensor_sgd (chapter 6)",
     needs_cuda=True,
 )
 def default_implementation(args) -> dict:
@@ -233,7 +233,7 @@ def default_implementation(args) -> dict:
 
 @step(
     "foreach + Nesterov leaves p.grad alone?",
-    "reports whether SGD(foreach=True, nesterov=True) overwrites p.grad on CUDA (chapter 6); "
+    "reports whether SGD(foreach=True, nesterov=True) overwrites p.grad on CUDA (chapter 7); "
     "foreach=False must leave it unchanged",
     needs_cuda=True,
 )
@@ -256,7 +256,7 @@ def nesterov_grad(args) -> dict:
 
 @step(
     "the optimizer step's cost on the GPU (scripts/bench_sgd_step.py --device cuda)",
-    "the benchmark runs on CUDA and times every method (chapter 7)",
+    "the benchmark runs on CUDA and times every method (chapter 8)",
     needs_cuda=True,
 )
 def bench_cuda(args) -> dict:
@@ -303,11 +303,11 @@ for _path in NOTEBOOKS:
     notebook_step(_path)
 
 
-def ch08_script(directory: Path) -> Path:
-    """Chapter 8's training script, taken from the notebook's %%writefile cell."""
+def ch11_script(directory: Path) -> Path:
+    """Chapter 9's training script, taken from the notebook's %%writefile cell."""
     import nbformat
 
-    nb = nbformat.read(ROOT / "notebooks" / "08_data_parallel.ipynb", as_version=4)
+    nb = nbformat.read(ROOT / "notebooks" / "09_data_parallel.ipynb", as_version=4)
     for cell in nb.cells:
         lines = cell.source.splitlines()
         magic = [i for i, line in enumerate(lines) if line.startswith("%%writefile")]
@@ -315,7 +315,7 @@ def ch08_script(directory: Path) -> Path:
             path = directory / "ddp_train.py"
             path.write_text("\n".join(lines[magic[0] + 1 :]) + "\n")
             return path
-    raise AssertionError("chapter 8 has no %%writefile cell")
+    raise AssertionError("chapter 9 has no %%writefile cell")
 
 
 def flatten(value, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -332,15 +332,15 @@ def flatten(value, prefix: str = "") -> dict[str, torch.Tensor]:
 
 
 @step(
-    "chapter 8's script on NCCL",
+    "chapter 9's script on NCCL",
     "torchrun with one process per GPU takes the NCCL branch and reaches the parameters of "
-    "the same run on gloo/CPU within float32 rounding (chapter 8)",
+    "the same run on gloo/CPU within float32 rounding (chapter 9)",
     needs_cuda=True,
 )
 def nccl(args) -> dict:
     nproc = torch.cuda.device_count()
     with tempfile.TemporaryDirectory() as tmp:
-        script = ch08_script(Path(tmp))
+        script = ch11_script(Path(tmp))
         results = {}
         for name, extra in {"nccl": [], "gloo": ["--cpu"]}.items():
             out = Path(tmp) / name

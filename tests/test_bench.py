@@ -1,10 +1,10 @@
-"""scripts/bench_sgd_step.py (chapter 07): the table runs, is well formed, and its JSON
+"""scripts/bench_sgd_step.py (chapter 08): the table runs, is well formed, and its JSON
 holds what the text shows.
 
 No assertion here depends on how fast the machine is: a busy machine makes every
 time longer, so only facts that hold at any speed are checked (positive times, the
 byte counts, the same numbers in text and JSON). The claims about speed are made,
-with margins, in chapter 07 itself.
+with margins, in chapter 08 itself.
 """
 
 from __future__ import annotations

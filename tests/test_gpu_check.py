@@ -81,7 +81,7 @@ def test_the_nccl_step_finds_chapter_8s_script(tmp_path):
         import gpu_check
     finally:
         sys.path.pop(0)
-    source = gpu_check.ch08_script(tmp_path).read_text()
+    source = gpu_check.ch11_script(tmp_path).read_text()
     compile(source, "ddp_train.py", "exec")
     assert '"nccl"' in source and "--cpu" in source
     nested = {"params": {"0.weight": torch.ones(2)}, "steps": 3, "bufs": [torch.zeros(1)]}

@@ -1,4 +1,4 @@
-"""ScratchSGD (chapter 05) against torch.optim.SGD(foreach=False), bit for bit.
+"""ScratchSGD (chapter 06) against torch.optim.SGD(foreach=False), bit for bit.
 
 `sgd_step` and `ScratchSGD` are taken from the notebook itself, so the notebook
 stays the single source of the code the book teaches.
@@ -16,7 +16,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_sgd_from_scratch.ipynb"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_sgd_from_scratch.ipynb"
 MARKERS = ("def sgd_step(", "class ScratchSGD(", "ScratchSGD.step = step")
 
 

@@ -1,4 +1,4 @@
-"""Chapter 09's from-scratch optimizers against the real ones.
+"""Chapter 11's from-scratch optimizers against the real ones.
 
 `ScratchMuon` against `torch.optim.Muon`, bit for bit, and `ScratchScheduleFreeSGD`
 against the reference implementation `schedulefree.SGDScheduleFree` (PyPI
@@ -8,7 +8,7 @@ single source of the code the book teaches.
 
 Why a tolerance for schedule-free SGD: the reference stores y (in the parameter) and
 z and recovers x = (y - (1 - beta) z) / beta in eval(); our class stores z and x and
-computes y. The two are equal in exact arithmetic, (9.11) in the chapter, but round
+computes y. The two are equal in exact arithmetic, (11.11) in the chapter, but round
 differently, and the division by beta amplifies the difference when beta is small.
 In float64 the two agree to 1e-9 (relative and absolute) on every setting below.
 """
@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_beyond_sgd.ipynb"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "11_beyond_sgd.ipynb"
 MARKERS = (
     "def newton_schulz(",
     "def adjust_lr(",
