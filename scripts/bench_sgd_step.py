@@ -8,19 +8,24 @@ the chapter's main experiment, measured the same way:
     python scripts/bench_sgd_step.py --quick              # small and fast (tests)
 
 Each method (a hand-written loop, torch.optim.SGD with foreach=False, foreach=True,
-fused=True) updates the same parameters, split into --tensors tensors of equal size,
-with momentum 0.9; the momentum buffers are set up as after a first step, so no
-method times the first step. The methods are timed in interleaved rounds, and the
-bandwidth yardstick (an in-place add `x.add_(y)` on arrays the size of one tensor:
-read two float32 values, write one) runs in the same rounds, so the prediction and
-the measurement see the same machine. The predicted time is the bytes a method
-moves divided by that bandwidth; "of limit" is predicted ÷ measured time.
+fused=True, all with momentum 0.9, and plain SGD with momentum 0) updates the same
+parameters, split into --tensors tensors of equal size; the momentum buffers are set
+up as after a first step, so no method times the first step. The methods are timed in
+interleaved rounds, and two bandwidth yardsticks run in the same rounds, on arrays the
+size of one tensor: in-place scale `x.mul_(a)` (read one float32 value, write one) and
+in-place add `x.add_(y, alpha=a)` (read two, write one). The bandwidth W is the faster
+of the two: on one core a kernel that writes a larger share of its bytes can move more
+bytes per second, and the step's kernels lie between the two. Each time is the fastest
+of the rounds (load from other programs only adds time). The predicted time is the
+bytes a method moves divided by W; "of limit" is predicted ÷ measured time.
 
-The defaults (2**26 parameters in 2 tensors: 256 MiB per array) put every array far
-beyond a CPU's last-level cache and a GPU's L2. On a CPU the step runs on --threads
+On a CPU the default size puts each array at twice the last-level cache (read from
+Linux's sysfs), and at least 128 MiB, in one tensor: as in the chapter, nothing one
+kernel leaves in the cache survives until the next kernel reaches it. On a GPU the
+default is 2**26 parameters (256 MiB per array). On a CPU the step runs on --threads
 threads (default 1, as in the chapter). On a GPU each run is timed with CUDA events,
 after writing a buffer (256 MiB, or twice the L2 size the GPU reports) that evicts
-the previous run's data from L2.
+the previous run's data from L2; the fastest of the rounds is reported there too.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,8 +46,34 @@ BYTES_PER_FLOAT = 4
 #   buf.add_(grad)            read b, g, write b      3 words
 #   param.add_(buf, -lr)      read theta, b, write    3 words
 # a fused kernel reads theta, g, b once and writes theta, b once: 5 words.
-WORDS = {"loop": 8, "foreach=False": 8, "foreach=True": 8, "fused=True": 5}
+# plain SGD (momentum 0) is one in-place add: read theta, g, write theta, 3 words.
+WORDS = {"loop": 8, "foreach=False": 8, "foreach=True": 8, "fused=True": 5, "plain SGD": 3}
+# The yardsticks' words per element: scale reads one and writes one, add reads two.
+YARDSTICK_WORDS = {"scale": 2, "add": 3}
 FLUSH_BYTES = 2**28  # 256 MiB, or twice the GPU's L2 cache if that is larger
+MIN_CPU_SIZE = 2**25  # 128 MiB per array at least
+
+
+def last_level_cache() -> int | None:
+    """Bytes of CPU 0's largest data cache, from Linux's sysfs (None elsewhere)."""
+    sizes = {}
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    try:
+        for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+            if (index / "type").read_text().strip() in ("Data", "Unified"):
+                text = (index / "size").read_text().strip()  # e.g. "32768K"
+                level = int((index / "level").read_text())
+                sizes[level] = int(text.rstrip("KMG")) * units.get(text[-1], 1)
+    except (OSError, ValueError):
+        return None
+    return sizes[max(sizes)] if sizes else None
+
+
+def default_cpu_size(llc: int | None) -> int:
+    """Elements per array: twice the last-level cache (in steps of 1 MiB), at least
+    128 MiB; 64 MiB of cache is assumed where it is unknown."""
+    llc = 64 * 2**20 if llc is None else llc
+    return max(MIN_CPU_SIZE, -(-2 * llc // BYTES_PER_FLOAT // 2**20) * 2**20)
 
 
 def device_name(device: torch.device) -> str:
@@ -117,18 +147,20 @@ def make_steps(
         for p, b in zip(params, bufs):
             opt.state[p]["momentum_buffer"] = b
         steps[name] = opt.step
+    steps["plain SGD"] = torch.optim.SGD(params, lr=lr, foreach=False).step
     return steps
 
 
 def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
-    """The table as a dict: the bandwidth and, per method, seconds (median of the
+    """The table as a dict: the bandwidth and, per method, seconds (fastest of the
     interleaved rounds), bytes per parameter, predicted seconds and fraction."""
     if repeats < 1:
         raise ValueError(f"Invalid repeats: {repeats}")
     steps = make_steps(size, tensors, device)
     x = torch.rand(size // tensors, device=device)
     y = torch.rand(size // tensors, device=device)
-    steps["x.add_(y)"] = lambda: x.add_(y)
+    steps["scale"] = lambda: x.mul_(0.999)
+    steps["add"] = lambda: x.add_(y, alpha=1e-3)
     timer = make_timer(device)
     for fn in steps.values():
         timer(fn)  # warm-up
@@ -136,10 +168,14 @@ def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
     for _ in range(repeats):
         for k, fn in steps.items():
             times[k].append(timer(fn))
-    bandwidth = 3 * BYTES_PER_FLOAT * x.numel() / statistics.median(times.pop("x.add_(y)"))
+    yardsticks = {
+        k: words * BYTES_PER_FLOAT * x.numel() / min(times.pop(k))
+        for k, words in YARDSTICK_WORDS.items()
+    }
+    bandwidth = max(yardsticks.values())
     methods = {}
     for name, ts in times.items():
-        seconds = statistics.median(ts)
+        seconds = min(ts)
         predicted = WORDS[name] * BYTES_PER_FLOAT * size / bandwidth
         methods[name] = {
             "seconds": seconds,
@@ -154,6 +190,7 @@ def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
         "tensors": tensors,
         "repeats": repeats,
         "threads": torch.get_num_threads() if device.type == "cpu" else None,
+        "yardsticks_bytes_per_s": yardsticks,
         "bandwidth_bytes_per_s": bandwidth,
         "methods": methods,
     }
@@ -161,8 +198,12 @@ def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=2**26, help="parameters in all")
-    parser.add_argument("--tensors", type=int, default=2, help="tensors they are split into")
+    parser.add_argument(
+        "--size",
+        type=int,
+        help="parameters in all (CPU default: twice the last-level cache per array; GPU: 2**26)",
+    )
+    parser.add_argument("--tensors", type=int, default=1, help="tensors they are split into")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved timed rounds")
     parser.add_argument(
@@ -173,11 +214,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.size, args.tensors, args.repeats = 200_000, 4, 3
+    device = torch.device(args.device)
+    if args.size is None:
+        args.size = 2**26 if device.type == "cuda" else default_cpu_size(last_level_cache())
     if min(args.size, args.tensors, args.repeats, args.threads) < 1:
         parser.error("--size, --tensors, --repeats and --threads must be positive")
     if args.size % args.tensors:
         parser.error(f"--size {args.size} is not a multiple of --tensors {args.tensors}")
-    device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda asked for, but torch.cuda.is_available() is False")
     torch.set_num_threads(args.threads)
@@ -185,8 +228,12 @@ def main(argv: list[str] | None = None) -> None:
     table = bench(args.size, args.tensors, device, args.repeats)
     threads = f", {table['threads']} thread(s)" if table["threads"] else ""
     print(f"device {device} ({table['device_name']}){threads}")
-    print(f"{args.size} parameters in {args.tensors} tensors, float32, median of {args.repeats}")
-    print(f"bandwidth (in-place add, same rounds): {table['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
+    print(f"{args.size} parameters in {args.tensors} tensors, float32, fastest of {args.repeats}")
+    yard = " and ".join(
+        f"{k} {v / 1e9:.1f} GB/s" for k, v in table["yardsticks_bytes_per_s"].items()
+    )
+    print(f"bandwidth (the faster of in-place {yard}, same rounds): ", end="")
+    print(f"{table['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s")
     print(f"{'method':<14} {'bytes/param':>11} {'ms/step':>9} {'predicted':>9} {'of limit':>8}")
     for name, r in table["methods"].items():
         print(
