@@ -10,14 +10,27 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: setup venv browser site test test-1thread test-portable gpu-check colab-check lab format clean
+.PHONY: setup venv browser site-tools bench-site site test test-1thread test-portable gpu-check colab-check lab format clean
 
 # `setup` is what the tests need; `venv` alone is what the site and the notebooks
 # need (no Chromium, no root).
-setup: venv browser
+setup: venv browser site-tools
 venv: $(STAMP)
 browser:
 	@bash scripts/ensure_chromium.sh
+
+# axe-core (the browser test) and Lighthouse (bench-site), pinned in
+# site-tools/package-lock.json; needs Node 18.20+ (Lighthouse 12) and npm.
+site-tools: site-tools/node_modules/.installed
+site-tools/node_modules/.installed: site-tools/package.json site-tools/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 (e.g. apt-get install nodejs npm)"; exit 1; }
+	cd site-tools && npm ci --no-audit --no-fund
+	@touch $@
+
+# Lighthouse (mobile) on the landing page and the heaviest chapter, served with gzip;
+# and the site's size. A benchmark, not a test: see scripts/bench_site.py.
+bench-site: site site-tools
+	$(BIN)/python scripts/bench_site.py
 
 $(STAMP): requirements.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
