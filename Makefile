@@ -73,9 +73,9 @@ lab: venv
 	$(BIN)/jupyter lab notebooks/
 
 format: venv
-	$(BIN)/ruff format tests scripts book/_ext
-	$(BIN)/ruff check --fix tests scripts book/_ext
-	$(BIN)/nbqa "ruff format" notebooks
+	$(BIN)/ruff format tests scripts book/_ext book/snippets
+	$(BIN)/ruff check --fix tests scripts book/_ext book/snippets
+	$(BIN)/nbqa "ruff format" notebooks book/templates
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache .venv-colab
