@@ -133,18 +133,22 @@ def markdown_lines(text: str) -> list[str]:
 # (longest processing time first). xdist's own order (most tests first) is turned off
 # in pyproject.toml (`--no-loadscope-reorder`): it put the site build and the browser
 # visits, one long scope of few tests, near the end, alone on one worker.
-# Seconds each scope took with `pytest -n 0 --durations=0` (setup included), largest
-# first; re-measure when a chapter or a slow test changes much. Unlisted scopes follow,
+# Order: quiet-machine times (a fresh kernel per chapter, the site build and visits),
+# checked against `pytest -n 0 --durations=0` under load (where torch's threads make
+# the heavy chapters look slower still); re-measure when a chapter or a slow test
+# changes much (CONTRIBUTING.md, "How long the tests take"). Unlisted scopes follow,
 # most tests first (xdist's heuristic).
 SLOWEST_FIRST = [
-    "tests/test_site.py",
     "notebooks/09_data_parallel.ipynb",
-    "notebooks/10_beyond_one_process.ipynb",
     "notebooks/07_training.ipynb",
-    "notebooks/08_performance.ipynb",
-    "notebooks/06_sgd_from_scratch.ipynb",
+    "tests/test_site.py",
+    "notebooks/10_beyond_one_process.ipynb",
     "notebooks/11_beyond_sgd.ipynb",
+    "notebooks/08_performance.ipynb",
+    "tests/test_ch11_beyond_sgd.py",
+    "notebooks/06_sgd_from_scratch.ipynb",
     "notebooks/05_momentum_meets_noise.ipynb",
+    "tests/test_bench.py",
 ]
 
 
