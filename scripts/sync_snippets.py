@@ -265,22 +265,26 @@ def check_file(path: Path, snippets: dict[str, dict[str, list[str]]]) -> list[st
     return out
 
 
-def write_file(path: Path, snippets: dict[str, dict[str, list[str]]]) -> bool:
-    """Rewrite the copies in a file (and adopt a notebook's old ones); True if it changed."""
+def rewritten(path: Path, snippets: dict[str, dict[str, list[str]]]) -> tuple[str, str]:
+    """A file's text before and after rewriting its copies (and adopting old ones)."""
     before = path.read_text(encoding="utf-8")
     if path.suffix != ".ipynb":
         lines = before.splitlines()
         for first, end in reversed(python_fences(lines)):
             lines[first:end] = synced(lines[first:end], snippets)
-        after = "\n".join(lines) + ("\n" if before.endswith("\n") else "")
-    else:
-        nb = json.loads(before)
-        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        for cell in code:
-            others = "\n".join("\n".join(cell_lines(c)) for c in code if c is not cell)
-            lines = adopted(cell_lines(cell), snippets, others)
-            set_cell_lines(cell, synced(lines, snippets))
-        after = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        return before, "\n".join(lines) + ("\n" if before.endswith("\n") else "")
+    nb = json.loads(before)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for cell in code:
+        others = "\n".join("\n".join(cell_lines(c)) for c in code if c is not cell)
+        lines = adopted(cell_lines(cell), snippets, others)
+        set_cell_lines(cell, synced(lines, snippets))
+    return before, json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_file(path: Path, snippets: dict[str, dict[str, list[str]]]) -> bool:
+    """Rewrite the copies in a file (and adopt a notebook's old ones); True if it changed."""
+    before, after = rewritten(path, snippets)
     if after != before:
         path.write_text(after, encoding="utf-8")
     return after != before
@@ -300,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
             if write_file(path, snippets):
                 print(f"rewrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     problems = [p for path in files for p in check_file(path, snippets)]
+    for path in files:  # old copies, without a header yet
+        before, after = rewritten(path, snippets)
+        if after != before and not check_file(path, snippets):
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            problems.append(f"{name}: shared code without its header (--write adopts it)")
     print("\n\n".join(problems) if problems else f"{len(files)} files: every copy is current")
     return 1 if problems else 0
 
