@@ -14,10 +14,11 @@ up as after a first step, so no method times the first step. The methods are tim
 interleaved rounds, and two bandwidth yardsticks run in the same rounds, on arrays the
 size of one tensor: in-place scale `x.mul_(a)` (read one float32 value, write one) and
 in-place add `x.add_(y, alpha=a)` (read two, write one). The bandwidth W is the faster
-of the two: on one core a kernel that writes a larger share of its bytes can move more
-bytes per second, and the step's kernels lie between the two. Each time is the fastest
-of the rounds (load from other programs only adds time). The predicted time is the
-bytes a method moves divided by W; "of limit" is predicted ÷ measured time.
+of the two: on one core the bytes per second depend on a kernel's mix of reads and
+writes, and the step's kernels have other mixes than either. Each time is the median of
+the rounds (on a busy machine the fastest round favours the short yardsticks). The
+predicted time is the bytes a method moves divided by W; "of limit" is predicted ÷
+measured time.
 
 On a CPU the default size puts each array at twice the last-level cache (read from
 Linux's sysfs), and at least 128 MiB, in one tensor: as in the chapter, nothing one
@@ -25,7 +26,7 @@ kernel leaves in the cache survives until the next kernel reaches it. On a GPU t
 default is 2**26 parameters (256 MiB per array). On a CPU the step runs on --threads
 threads (default 1, as in the chapter). On a GPU each run is timed with CUDA events,
 after writing a buffer (256 MiB, or twice the L2 size the GPU reports) that evicts
-the previous run's data from L2; the fastest of the rounds is reported there too.
+the previous run's data from L2; the median of the rounds is reported there too.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -152,7 +154,7 @@ def make_steps(
 
 
 def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
-    """The table as a dict: the bandwidth and, per method, seconds (fastest of the
+    """The table as a dict: the bandwidth and, per method, seconds (median of the
     interleaved rounds), bytes per parameter, predicted seconds and fraction."""
     if repeats < 1:
         raise ValueError(f"Invalid repeats: {repeats}")
@@ -169,13 +171,13 @@ def bench(size: int, tensors: int, device: torch.device, repeats: int) -> dict:
         for k, fn in steps.items():
             times[k].append(timer(fn))
     yardsticks = {
-        k: words * BYTES_PER_FLOAT * x.numel() / min(times.pop(k))
+        k: words * BYTES_PER_FLOAT * x.numel() / statistics.median(times.pop(k))
         for k, words in YARDSTICK_WORDS.items()
     }
     bandwidth = max(yardsticks.values())
     methods = {}
     for name, ts in times.items():
-        seconds = min(ts)
+        seconds = statistics.median(ts)
         predicted = WORDS[name] * BYTES_PER_FLOAT * size / bandwidth
         methods[name] = {
             "seconds": seconds,
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     table = bench(args.size, args.tensors, device, args.repeats)
     threads = f", {table['threads']} thread(s)" if table["threads"] else ""
     print(f"device {device} ({table['device_name']}){threads}")
-    print(f"{args.size} parameters in {args.tensors} tensors, float32, fastest of {args.repeats}")
+    print(f"{args.size} parameters in {args.tensors} tensors, float32, median of {args.repeats}")
     yard = " and ".join(
         f"{k} {v / 1e9:.1f} GB/s" for k, v in table["yardsticks_bytes_per_s"].items()
     )

@@ -42,7 +42,7 @@ def test_quick_table(tmp_path: Path) -> None:
     assert proc.stderr == "", proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("device cpu (") and lines[0].endswith(", 1 thread(s)")
-    assert lines[1] == "200000 parameters in 4 tensors, float32, fastest of 3"
+    assert lines[1] == "200000 parameters in 4 tensors, float32, median of 3"
     yard = re.fullmatch(
         r"bandwidth \(the faster of in-place scale (\S+) GB/s and add (\S+) GB/s, "
         r"same rounds\): (\S+) GB/s",
