@@ -11,6 +11,7 @@ script rewrites what only the site understands, and is idempotent:
   author–year text, linked to a `## References` list at the end of the notebook
   that holds the works the chapter cites, formatted from book/references.bib as the
   site's references page formats them, with the same labels (book/_ext/authoryear.py).
+  Citations written by an earlier run get the label the .bib gives them now.
 - **Links to book pages**, which a notebook opened alone cannot reach.
   `[minibatch](../book/glossary.md)` becomes `[minibatch](#term-minibatch)`, and the
   definition, from book/glossary.md, goes into a `## Glossary` list at the end;
@@ -52,6 +53,8 @@ NOTATION = ROOT / "book" / "notation.md"
 KEY = "sgd_book"  # notebook and cell metadata written by this script
 
 ROLE = re.compile(r"\{cite:(p|t)\}`([^`]+)`")
+# A citation this script wrote: "[Polyak (1964)](#ref-polyak1964)" or "[Polyak, 1964](...)".
+CITATION = re.compile(r"\[([^\]]+)\]\(#ref-([a-z0-9-]+)\)")
 BOOK_LINK = re.compile(r"\[([^\]]+)\]\(\.\./book/([A-Za-z0-9_.-]+?)(#[^)\s]*)?\)")
 NOTEBOOK_LINK = re.compile(r"\]\(\.\./notebooks/([^)\s]+)\)")
 ANCHOR_LINK = re.compile(r"\]\(#((?:ref|term)-[a-z0-9-]+|glossary-list|notation-page)\)")
@@ -155,6 +158,18 @@ def cite(kind: str, keys: str, bib: Bibliography) -> str:
     return "; ".join(parts) if kind == "t" else f"({'; '.join(parts)})"
 
 
+def relabel(m: re.Match, bib: Bibliography) -> str:
+    """A citation written before, with the label the .bib gives its work now (a new
+    entry by the same authors in the same year moves the a, b, c after the year)."""
+    keys = [k for k in bib.labels if authoryear.slug(k) == m.group(2)]
+    if not keys:
+        raise KeyError(f"a citation of #ref-{m.group(2)}, which book/references.bib lacks")
+    author, year = bib.labels[keys[0]]
+    textual = m.group(1).endswith(")")
+    label = f"{author} ({year})" if textual else f"{author}, {year}"
+    return f"[{label}](#ref-{m.group(2)})"
+
+
 def singular(word: str) -> list[str]:
     forms = [word]
     if word.endswith("es"):
@@ -188,6 +203,7 @@ def rewrite_markdown(text: str, bib: Bibliography, terms: dict) -> str:
             if stripped.startswith(fence):
                 fence = None
         else:
+            line = CITATION.sub(lambda m: relabel(m, bib), line)
             line = ROLE.sub(lambda m: cite(m.group(1), m.group(2), bib), line)
             line = BOOK_LINK.sub(lambda m: book_link(m, terms), line)
         out.append(line)

@@ -199,6 +199,10 @@ def test_the_script_on_a_sample(tmp_path: Path) -> None:
     once = nbformat.writes(nb)
     standalone.transform(nb, bib, terms)
     assert nbformat.writes(nb) == once, "a second run changed the notebook"
+    # A label gone stale (a new entry moved the letter after the year) is refreshed.
+    nb.cells[0].source = nb.cells[0].source.replace("Polyak (1964)", "Polyak (1964b)")
+    standalone.transform(nb, bib, terms)
+    assert nbformat.writes(nb) == once, "a stale label was not refreshed"
 
 
 @pytest.mark.parametrize(
