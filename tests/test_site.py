@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -48,11 +49,9 @@ AXE_UPSTREAM: dict[str, str] = {}
 # shrinks; the lead empties it.
 ALT_TEXT_PENDING = {
     "05_momentum_meets_noise",
-    "06_sgd_from_scratch",
     "07_training",
     "08_performance",
     "09_data_parallel",
-    "10_beyond_one_process",
     "11_beyond_sgd",
 }
 SITE_LIMIT_MB = 15  # issue 16: the built site, everything included
@@ -151,6 +150,13 @@ def test_site_ships_only_what_pages_load(html_dir: Path) -> None:
     assert not (static / "scripts" / "fontawesome.js").exists(), "fontawesome.js is back"
     for page in (html_dir / "book" / "intro.html", html_dir / "search.html"):
         assert 'rel="icon"' in page.read_text(encoding="utf-8"), f"no favicon on {page.name}"
+    eager = [
+        f"{page.relative_to(html_dir)}: {tag}"
+        for page in (html_dir / "notebooks").glob("*.html")
+        for tag in re.findall(r"<img [^>]*>", page.read_text(encoding="utf-8"))
+        if "_images/" in tag and 'loading="lazy"' not in tag
+    ]
+    assert not eager, "figures that do not load lazily:\n" + "\n".join(eager[:5])
     size = sum(p.stat().st_size for p in html_dir.rglob("*") if p.is_file())
     assert size <= SITE_LIMIT_MB * 1e6, f"the site is {size / 1e6:.1f} MB (> {SITE_LIMIT_MB} MB)"
 
@@ -402,6 +408,10 @@ async def visit(browser, server: str, rel: str, limit: asyncio.Semaphore) -> Pag
         traffic = Traffic(page)
         try:
             await page.goto(f"{server}/{rel}", wait_until="load")
+            # figures load lazily (book/_ext/slim_site.py): fetch them all now
+            await page.evaluate(
+                "document.querySelectorAll('img').forEach(i => i.loading = 'eager')"
+            )
             if await page.evaluate("typeof MathJax !== 'undefined'"):
                 await page.evaluate("MathJax.startup.promise")
             await page.wait_for_function("[...document.images].every(i => i.complete)")
@@ -548,7 +558,9 @@ def test_figures_have_alt_text(reports: list[PageReport]) -> None:
         for r in chapters
         if Path(r.rel).stem in ALT_TEXT_PENDING and not r.found.get("figure_alt")
     )
-    assert not done, f"these chapters have alt text now: remove them from ALT_TEXT_PENDING: {done}"
+    if done:  # a warning: a chapter's owner cannot edit this file, the lead can
+        msg = f"chapters with alt text now: remove them from ALT_TEXT_PENDING: {done}"
+        warnings.warn(msg, stacklevel=1)
 
 
 def test_icons_are_drawn(reports: list[PageReport]) -> None:
