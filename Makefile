@@ -3,6 +3,7 @@
 #   make test   set up, then run every test (nbval, site build, browser, hygiene, lint)
 #   make test-portable  the notebooks again under simulated CPUs (CI runs it)
 #   make lab    set up, then open the notebooks in JupyterLab
+#   make pdf    the whole book as one PDF, _build/pdf/book.pdf (installs TeX Live)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHELL  := /bin/bash
 
-.PHONY: setup venv browser site-tools bench-site site test test-1thread test-portable gpu-check colab-check lab format clean
+.PHONY: setup venv browser tex pdf test-pdf site-tools bench-site site test test-1thread test-portable gpu-check colab-check lab format clean
 
 # `setup` is what the tests need; `venv` alone is what the site and the notebooks
 # need (no Chromium, no root).
@@ -43,6 +44,18 @@ $(STAMP): requirements.txt constraints.txt
 site: venv
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Site built: open _build/html/index.html"
+
+# The whole book as one PDF (Jupyter Book's LaTeX builder, XeLaTeX), with Debian's
+# TeX Live (scripts/ensure_tex.sh; not part of `setup`: only the PDF needs it).
+tex:
+	@bash scripts/ensure_tex.sh
+pdf: venv tex
+	$(BIN)/python scripts/build_pdf.py
+
+# Build the PDF, then check it (tests/test_pdf.py; a missing PDF fails). CI's own
+# step: the LaTeX build is too slow for `make test`'s time goal.
+test-pdf: pdf
+	SGD_PDF_TEST=1 $(BIN)/python -m pytest -n 0 tests/test_pdf.py
 
 test: setup
 	$(BIN)/python -m pytest

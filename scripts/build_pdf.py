@@ -32,11 +32,13 @@ def main() -> int:
     pdf = WORK / "_build" / "latex" / "book.pdf"
     # jupyter-book exits 0 even when `make all-pdf` failed; the PDF is the proof.
     if done.returncode != 0 or not pdf.is_file():
-        print(f"build_pdf: no PDF (jupyter-book exit {done.returncode}); see {pdf.with_suffix('.log')}")
+        log = pdf.with_suffix(".log")
+        print(f"build_pdf: no PDF (jupyter-book exit {done.returncode}); see {log}")
         return 1
     OUT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(pdf, OUT)
-    print(f"build_pdf: {OUT.relative_to(ROOT)} ({OUT.stat().st_size / 1e6:.1f} MB) in {time.monotonic() - start:.0f} s")
+    size, secs = OUT.stat().st_size / 1e6, time.monotonic() - start
+    print(f"build_pdf: {OUT.relative_to(ROOT)} ({size:.1f} MB) in {secs:.0f} s")
     return 0
 
 
