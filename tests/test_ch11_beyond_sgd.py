@@ -31,10 +31,9 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "11_beyond_sgd
 MARKERS = (
     "def newton_schulz(",
     "def adjust_lr(",
+    "def check_muon_arguments(",
     "class ScratchMuon(",
-    "ScratchMuon.step = step",
     "class ScratchScheduleFreeSGD(",
-    "ScratchScheduleFreeSGD.step = sf_step",
 )
 TOL = 1e-9
 
@@ -247,3 +246,18 @@ def test_eval_without_any_step_changes_nothing() -> None:
         opt.train()
         opt.eval()
     assert torch.equal(p, q)
+
+
+def test_reference_keeps_only_z_and_recovers_x() -> None:
+    """The chapter's (11.11) text: the reference stores y in the parameter and z in its
+    state, nothing else, and eval() writes x = (y - (1 - beta) z) / beta."""
+    p = nn.Parameter(torch.randn(4, dtype=torch.float64))
+    opt = schedulefree.SGDScheduleFree([p], lr=0.3, momentum=0.8)
+    opt.train()
+    for _ in range(3):
+        p.grad = torch.randn(4, dtype=torch.float64)
+        opt.step()
+    assert sorted(opt.state[p]) == ["z"]
+    y, z = p.detach().clone(), opt.state[p]["z"].clone()
+    opt.eval()
+    torch.testing.assert_close(p.detach(), (y - 0.2 * z) / 0.8, rtol=1e-12, atol=1e-12)
