@@ -20,6 +20,9 @@ its content; see issue 16):
   the colour-mode button a visible name, "Light", other than its label "Color
   mode", which axe reports as a serious label-content-name-mismatch.)
 
+- `_static/locales` (sphinx-book-theme's message catalogs, .po/.mo, 0.7 MB) are
+  read at build time only, and the TrueType copies of the Font Awesome fonts
+  (0.7 MB) are the fallback for browsers without WOFF2 (none current): deleted.
 - Images in a page's body load lazily (`loading="lazy"`): a chapter's figures lie
   below the first screen, and a phone on a slow network fetched all of them (ch. 4:
   450 KB) before the page was usable.
@@ -31,7 +34,6 @@ file a page did not need (every page loads without a 404), icons still drawn.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ KEEP_MATHJAX = (
 )
 SOURCE_MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n]*?(\*/)?(?=\n|$)")
 LAZY_IMG = re.compile(r"<img (?![^>]*\bloading=)")
-REPORT = "slim_site: removed {n} files ({mb:.1f} MB): MathJax parts, source maps, fontawesome.js"
+REPORT = "slim_site: removed {n} unused files ({mb:.1f} MB)"
 
 
 def _add_templates(app: Any, config: Any) -> None:
@@ -72,14 +74,18 @@ def _prune(app: Any, exception: Exception | None) -> None:
             if path.is_file() and not rel.startswith(KEEP_MATHJAX):
                 doomed.append(path)
     doomed += [p for p in static.rglob("*.map") if p.is_file()]
+    doomed += [p for p in (static / "locales").rglob("*") if p.is_file()]
+    doomed += [p for p in (static / "vendor").rglob("*.ttf") if p.is_file()]
     fontawesome = static / "scripts" / "fontawesome.js"
     doomed += [p for p in (fontawesome, fontawesome.with_suffix(".js.LICENSE.txt")) if p.exists()]
     size = sum(p.stat().st_size for p in doomed)
     for path in doomed:
         path.unlink()
-    for folder in sorted((p for p in mathjax.rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            shutil.rmtree(folder)
+    emptied = [static / "locales", mathjax]
+    folders = [p for d in emptied if d.is_dir() for p in d.rglob("*") if p.is_dir()] + emptied
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     for path in list(static.rglob("*.js")) + list(static.rglob("*.css")):
         data = path.read_bytes()
         if b"sourceMappingURL=" in data:
