@@ -8,15 +8,17 @@ script rewrites what only the site understands, and is idempotent:
 
 - **Citations.** `{cite:t}`key`` becomes "[Sutskever et al. (2013)](#ref-key)" and
   `{cite:p}`a,b`` "([Nesterov, 1983](#ref-a); [Sutskever et al., 2013](#ref-b))":
-  author–year text, linked to a `## References` list at the end of the notebook
+  author–year text, linked to a `## Works cited` list at the end of the notebook
   that holds the works the chapter cites, formatted from book/references.bib as the
   site's references page formats them, with the same labels (book/_ext/authoryear.py).
   Citations written by an earlier run get the label the .bib gives them now.
 - **Links to book pages**, which a notebook opened alone cannot reach.
   `[minibatch](../book/glossary.md)` becomes `[minibatch](#term-minibatch)`, and the
-  definition, from book/glossary.md, goes into a `## Glossary` list at the end;
+  definition, from book/glossary.md, goes into a `## Terms used in this chapter` list;
   a link to the whole glossary goes to that list. A link to book/notation.md goes to
-  a `## Notation` section that holds the notation page. Links between chapters are
+  a `## Symbols and conventions` section that holds the notation page. (The headings
+  avoid the titles of the book pages, Glossary, Notation and References, which the
+  PDF's table of contents lists too.) Links between chapters are
   left alone (they work everywhere); any other link to ../book/ is an error.
 - **nbval markers.** A `# NBVAL_IGNORE_OUTPUT` (or other marker) comment becomes the
   cell tag nbval also reads (`nbval-ignore-output`), which no reader sees. The
@@ -262,13 +264,14 @@ def generated_cells(text: str, bib: Bibliography, terms: dict) -> list[tuple[str
         cells.append(
             (
                 "glossary",
-                f"## Glossary\n\n{anchor(SECTION_IDS['glossary'])}The terms this chapter "
-                "links to, as the book's glossary defines them.\n\n" + body,
+                f"## Terms used in this chapter\n\n{anchor(SECTION_IDS['glossary'])}"
+                "The terms this chapter links to, as the book's glossary defines them.\n\n" + body,
             )
         )
     if SECTION_IDS["notation"] in wanted:
         page = rewrite_markdown(notation_page(), bib, terms)
-        cells.append(("notation", f"## Notation\n\n{anchor(SECTION_IDS['notation'])}{page}"))
+        heading = f"## Symbols and conventions\n\n{anchor(SECTION_IDS['notation'])}"
+        cells.append(("notation", heading + page))
     cited = set(ANCHOR_LINK.findall(text + "\n".join(c for _, c in cells)))
     refs = [k for k in bib.order if f"ref-{authoryear.slug(k)}" in cited]
     unknown = {w for w in cited if w.startswith("ref-")} - {
@@ -283,7 +286,7 @@ def generated_cells(text: str, bib: Bibliography, terms: dict) -> list[tuple[str
             items.append(
                 f"- {anchor('ref-' + authoryear.slug(k))}\\[{author}, {year}\\] {bib.text[k]}"
             )
-        cells.append(("references", "## References\n\n" + "\n".join(items)))
+        cells.append(("references", "## Works cited\n\n" + "\n".join(items)))
     return cells
 
 

@@ -188,7 +188,8 @@ def test_the_script_on_a_sample(tmp_path: Path) -> None:
     assert not [f for c in nb.cells if c.cell_type == "markdown" for f in myst_in(c.source)]
     assert not broken_links(nb, ROOT / "notebooks")
     headings = [c.source.splitlines()[0] for c in nb.cells[4:]]
-    assert headings == ["## Glossary", "## Notation", "## References"], headings
+    want = ["## Terms used in this chapter", "## Symbols and conventions", "## Works cited"]
+    assert headings == want, headings
     refs = nb.cells[-1].source
     assert refs.index("ref-nesterov1983") < refs.index("ref-polyak1964") < refs.index("ref-sut")
     assert "\\[Sutskever et al., 2013\\] Ilya Sutskever" in refs
