@@ -104,6 +104,20 @@ def test_table_of_contents_first():
     assert -1 not in found and found == sorted(found), (
         "the table of contents does not list every chapter in the book's order"
     )
+    # Numbered as the book numbers them (notebooks/04_nesterov is chapter 4: the prose
+    # and the equation tags say so), not from 1.
+    lines = poppler("pdftotext", "-layout", "-l", "12", str(PDF), "-").splitlines()
+    numbered = {squash(line) for line in lines}
+    misnumbered = [
+        f
+        for f in toc_files()
+        if f.startswith("notebooks/")
+        # (the number and the title's first words: a long title may wrap)
+        and not any(
+            n.startswith(squash(str(int(Path(f).name[:2])) + title(f))[:24]) for n in numbered
+        )
+    ]
+    assert not misnumbered, f"chapters not numbered as their file in the contents: {misnumbered}"
 
 
 def test_no_unresolved_references():
