@@ -418,6 +418,10 @@ async def visit(browser, server: str, rel: str, limit: asyncio.Semaphore) -> Pag
                     report.found[name] = await page.evaluate(js, Path(rel).stem)
             # axe-core in light and in dark mode (offline: from site-tools/node_modules)
             await page.add_script_tag(path=str(AXE))
+            # no colour transitions: axe must see the mode's final colours, not a blend
+            await page.add_style_tag(
+                content="*, *::before, *::after { transition: none !important; }"
+            )
             for mode in ("light", "dark"):
                 await page.evaluate(f"document.documentElement.dataset.theme = '{mode}'")
                 report.found[f"axe_{mode}"] = await page.evaluate(AXE_RUN)
