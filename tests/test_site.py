@@ -47,9 +47,7 @@ AXE_UPSTREAM: dict[str, str] = {}
 # Chapters whose figures do not have alt text yet (`mystnb.image.alt` cell metadata,
 # CONTRIBUTING.md): a chapter's owner removes its stem when adding it. This list only
 # shrinks; the lead empties it.
-ALT_TEXT_PENDING = {
-    "09_data_parallel",
-}
+ALT_TEXT_PENDING: set[str] = set()
 SITE_LIMIT_MB = 15  # issue 16: the built site, everything included
 PARALLEL_PAGES = 2  # pages open at once: part of a visit is waiting, not computing
 PAGE_TIMEOUT_MS = 120_000  # a busy 2-core machine renders a long chapter slowly
