@@ -32,23 +32,11 @@ DIGITS = "book/snippets/digits.py"
 # existed (their owners were editing them when the copies were introduced). One
 # that holds the shared copy is checked like the others; the rest are skipped.
 # `python scripts/sync_snippets.py --write` adopts them all; then empty this set.
-NOT_YET: set[str] = {
-    "00_quickstart.ipynb",
-    "01_gradient_descent.ipynb",
-    "02_stochastic_gradients.ipynb",
-    "03_momentum.ipynb",
-    "04_nesterov.ipynb",
-    "05_momentum_meets_noise.ipynb",
-    "06_sgd_from_scratch.ipynb",
-    "07_training.ipynb",
-    "08_performance.ipynb",
-    "10_beyond_one_process.ipynb",
-    "11_beyond_sgd.ipynb",
-}
+NOT_YET: set[str] = set()
 # Notebooks that load the digits their own way, each with its reason.
 DIGITS_NOT_YET: dict[str, str] = {
-    "05_momentum_meets_noise.ipynb": "names them X_all, y_all (rename to X, y, use the copy)",
-    "11_beyond_sgd.ipynb": "names them X_all, y_all (rename to X, y and use the copy)",
+    "05_momentum_meets_noise.ipynb": "X, y name its least-squares data: digits are X_all, y_all",
+    "11_beyond_sgd.ipynb": "X names its Newton-Schulz iterate: digits are X_all, y_all",
 }
 
 

@@ -24,7 +24,7 @@ from conftest import NBVAL_MARKERS, NOTEBOOKS, ROOT, code_cells, ids, load, mark
 
 # True once every notebook has been rewritten (scripts/standalone.py): from then on
 # a notebook without the rewrite fails instead of being skipped.
-EVERY_NOTEBOOK = False
+EVERY_NOTEBOOK = True
 
 SCRIPT = ROOT / "scripts" / "standalone.py"
 _spec = importlib.util.spec_from_file_location("standalone", SCRIPT)
