@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -30,6 +31,24 @@ def load(path: Path) -> dict:
 def source(cell: dict) -> str:
     src = cell["source"]
     return "".join(src) if isinstance(src, list) else src
+
+
+def exec_cells(path: Path, markers: tuple[str, ...], namespace: dict[str, Any]) -> dict[str, Any]:
+    """Exec, in notebook order, the code cells of `path` that contain one of `markers`.
+
+    The tests take the code the book teaches from the notebook itself, so the
+    notebook stays its single source. One cell per marker must be found.
+    """
+    found = 0
+    for cell in load(path)["cells"]:
+        src = source(cell)
+        if cell["cell_type"] == "code" and any(m in src for m in markers):
+            exec(compile(src, path.name, "exec"), namespace)
+            found += 1
+    assert found == len(markers), (
+        f"{path.name}: expected {len(markers)} cells {markers}, found {found}"
+    )
+    return namespace
 
 
 def code_cells(nb: dict) -> list[tuple[int, dict]]:

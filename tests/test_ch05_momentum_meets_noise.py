@@ -11,13 +11,13 @@ per-batch statistics.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from conftest import exec_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -27,21 +27,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_momentum_m
 MARKERS = ("def asgd_step(",)
 
 
-def load_namespace() -> dict[str, Any]:
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns: dict[str, Any] = {"torch": torch, "nn": nn, "math": math}
-    found = 0
-    for cell in nb["cells"]:
-        src = cell["source"]
-        src = "".join(src) if isinstance(src, list) else src
-        if cell["cell_type"] == "code" and any(m in src for m in MARKERS):
-            exec(compile(src, NOTEBOOK.name, "exec"), ns)
-            found += 1
-    assert found == len(MARKERS), f"expected {len(MARKERS)} cells, found {found}"
-    return ns
-
-
-NS = load_namespace()
+NS = exec_cells(NOTEBOOK, MARKERS, {"torch": torch, "nn": nn, "math": math})
 asgd_step = NS["asgd_step"]
 
 

@@ -15,7 +15,6 @@ In float64 the two agree to 1e-9 (relative and absolute) on every setting below.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 import schedulefree
 import torch
+from conftest import exec_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -38,22 +38,7 @@ MARKERS = (
 TOL = 1e-9
 
 
-def load_namespace() -> dict[str, Any]:
-    """Exec the notebook cells that define the two classes into a namespace."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns: dict[str, Any] = {"torch": torch, "nn": nn, "math": math}
-    found = 0
-    for cell in nb["cells"]:
-        src = cell["source"]
-        src = "".join(src) if isinstance(src, list) else src
-        if cell["cell_type"] == "code" and any(m in src for m in MARKERS):
-            exec(compile(src, NOTEBOOK.name, "exec"), ns)
-            found += 1
-    assert found == len(MARKERS), f"expected {len(MARKERS)} cells, found {found}"
-    return ns
-
-
-NS = load_namespace()
+NS = exec_cells(NOTEBOOK, MARKERS, {"torch": torch, "nn": nn, "math": math})
 ScratchMuon = NS["ScratchMuon"]
 ScratchScheduleFreeSGD = NS["ScratchScheduleFreeSGD"]
 

@@ -6,13 +6,13 @@ stays the single source of the code the book teaches.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from conftest import exec_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,22 +20,7 @@ NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_sgd_from_s
 MARKERS = ("def sgd_step(", "def check_sgd_arguments(", "class ScratchSGD(")
 
 
-def load_namespace() -> dict[str, Any]:
-    """Exec the notebook cells that define sgd_step, its checks and ScratchSGD."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    ns: dict[str, Any] = {"torch": torch}
-    found = []
-    for cell in nb["cells"]:
-        src = cell["source"]
-        src = "".join(src) if isinstance(src, list) else src
-        if cell["cell_type"] == "code" and any(m in src for m in MARKERS):
-            exec(compile(src, f"{NOTEBOOK.name}", "exec"), ns)
-            found.append(src)
-    assert len(found) == 3, "expected the sgd_step, check_sgd_arguments and ScratchSGD cells"
-    return ns
-
-
-NS = load_namespace()
+NS = exec_cells(NOTEBOOK, MARKERS, {"torch": torch})
 ScratchSGD = NS["ScratchSGD"]
 
 
