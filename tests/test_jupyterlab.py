@@ -186,6 +186,13 @@ def read(page, name: str) -> dict:
         ".jp-RenderedMarkdown').length >= n",
         arg=sum(c["cell_type"] == "markdown" for c in stored["cells"]),
     )
+    # JupyterLab renders a cell's Markdown before it has resolved its links: wait for
+    # the links too (a race that once read a rendered chapter with no link in it).
+    if any("](" in "".join(c["source"]) for c in stored["cells"] if c["cell_type"] == "markdown"):
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jp-NotebookPanel .jp-RenderedMarkdown "
+            "a[href]:not(.jp-InternalAnchorLink)').length > 0"
+        )
     found = page.evaluate(READ_PAGE)
     found["solutions"] = solutions
     found["stored"] = sum(c["cell_type"] == "markdown" for c in stored["cells"])
